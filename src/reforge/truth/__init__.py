@@ -1,0 +1,1 @@
+"""Ground truth read from debug binaries and sources, for scoring and tiers only."""
