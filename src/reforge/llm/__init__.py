@@ -1,0 +1,1 @@
+"""Language-model side of reforge: prompts, providers, the runner and reply parsing."""
