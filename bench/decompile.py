@@ -1,7 +1,8 @@
 """Benchmark of the binary-analysis stage against bare flatline calls.
 
-Builds Lua 5.4.4 at -O0 and -O2 from the Debian tarball (or takes stripped
-binaries as arguments) and prints, for each binary, in one run:
+Builds Lua 5.4.4 at -O0 and -O2 with the project's build stage (the tarball is
+found the way `reforge corpus list` finds it) or takes stripped binaries as
+arguments, and prints, for each binary, in one run:
 
 - functions per second of the whole stage (`reforge.binary.analyze_binary`,
   from loading the file to the last record) with 1 and with 2 worker processes,
@@ -30,9 +31,7 @@ import argparse
 import multiprocessing
 import os
 import resource
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -43,16 +42,9 @@ import flatline
 
 from reforge.binary import analyze_binary, load_binary
 from reforge.binary.decompiler import COMPILER_SPEC, LANGUAGE_ID
+from reforge.config import Settings
+from reforge.corpus import BuildRequest, build_program, get_program
 
-LUA_TARBALL = Path("/work/shared/corpus/debian/lua5.4_5.4.4.orig.tar.gz")
-LUA_FLAGS = [
-    "-g",
-    "-std=gnu99",
-    "-DLUA_USE_LINUX",
-    "-fno-omit-frame-pointer",
-    "-mno-omit-leaf-frame-pointer",
-    "-no-pie",
-]
 GIB = 1 << 30
 
 
@@ -78,21 +70,24 @@ class Row:
     bare_plain: BareRun | None
 
 
-def build_lua(tarball: Path, folder: Path) -> list[Path]:
-    """Compile Lua at -O0 and -O2 and return the stripped binaries."""
-    with tarfile.open(tarball) as archive:
-        archive.extractall(folder, filter="data")
-    source = next(folder.glob("lua-*")) / "src"
-    sources = sorted(str(p) for p in source.glob("*.c") if p.name != "luac.c")
+def binary_label(path: Path) -> str:
+    """Name a binary for the table: the build folder (``O2-nopie``) tells the level apart."""
+    if path.parent.name.startswith("O"):
+        return f"{path.name}-{path.parent.name}"
+    return path.name
+
+
+def build_lua(folder: Path) -> list[Path]:
+    """Build Lua at -O0 and -O2 with the project's build stage; return the stripped binaries."""
+    settings = Settings(data_dir=folder)
+    manifest = get_program("lua")
     binaries = []
     for opt in ("O0", "O2"):
-        output = folder / f"lua-{opt}"
-        command = ["gcc", f"-{opt}", *LUA_FLAGS, "-o", str(output), *sources, "-lm", "-ldl"]
-        print(f"building {output.name} ...", file=sys.stderr, flush=True)
-        subprocess.run(command, check=True, capture_output=True)
-        stripped = folder / f"lua-{opt}.stripped"
-        subprocess.run(["strip", "--strip-all", "-o", str(stripped), str(output)], check=True)
-        binaries.append(stripped)
+        print(f"building lua at {opt} ...", file=sys.stderr, flush=True)
+        result = build_program(BuildRequest(manifest, opt), settings)
+        if not result.ok or result.stripped_path is None:
+            raise SystemExit(f"building lua failed: {result.error}")
+        binaries.append(result.stripped_path)
     return binaries
 
 
@@ -156,7 +151,7 @@ def measure(path: Path, workers: list[int], repeat: int, max_instructions: int, 
             (run_bare(path, entries, max_instructions, False) for _ in range(repeat)),
             key=lambda run: run.seconds,
         )
-    return Row(path.name, functions, stage, stage_rss, stage_cpu, bare, bare_plain)
+    return Row(binary_label(path), functions, stage, stage_rss, stage_cpu, bare, bare_plain)
 
 
 def print_rows(rows: list[Row], workers: list[int]) -> None:
@@ -203,16 +198,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per figure; the best is kept")
     parser.add_argument("--max-instructions", type=int, default=100_000, help="decompiler budget")
     parser.add_argument("--no-plain", action="store_true", help="skip bare calls without P-code")
-    parser.add_argument("--tarball", type=Path, default=LUA_TARBALL, help="Lua source tarball")
     args = parser.parse_args()
     workers = [int(value) for value in args.workers.split(",")]
 
     print(f"load average before: {os.getloadavg()}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="reforge-bench-") as folder:
-        binaries = args.binaries or build_lua(args.tarball, Path(folder))
+        binaries = args.binaries or build_lua(Path(folder))
         rows = []
         for path in binaries:
-            print(f"measuring {path.name} ...", file=sys.stderr, flush=True)
+            print(f"measuring {binary_label(path)} ...", file=sys.stderr, flush=True)
             rows.append(
                 measure(path, workers, args.repeat, args.max_instructions, not args.no_plain)
             )
