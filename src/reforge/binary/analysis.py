@@ -36,6 +36,11 @@ from reforge.binary.worker import FaultKind, FunctionTask, WorkerContext
 logger = logging.getLogger(__name__)
 
 ENTRY_NAME = "entry"
+# NOTE: flatline 0.1.2 never returns on some functions (a computed-goto
+# interpreter loop in the synthetic corpus), whatever the instruction budget,
+# so a wall-clock limit is the only stop. The largest lua function takes about
+# 25 s on one core of the 2-core test machine.
+DEFAULT_TIMEOUT_SECONDS = 60.0
 MIN_STRING_LENGTH = 4
 _PRINTABLE_RUN = re.compile(rb"[\x20-\x7e\t\n\r]{%d,}\x00" % MIN_STRING_LENGTH)
 
@@ -48,6 +53,7 @@ def analyze_binary(
     progress: bool = True,
     max_rounds: int = 8,
     in_process: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
     _faults: Mapping[int, FaultKind] | None = None,
 ) -> BinaryAnalysis:
     """Decompile every function of a stripped x86-64 ELF file.
@@ -62,6 +68,9 @@ def analyze_binary(
         in_process: decompile in the calling process instead of worker processes,
             for debugging or inside a daemonic process that may not start
             children. A crash of the native decompiler then ends the caller.
+        timeout: wall-clock seconds one function may take before its worker is
+            stopped and the function recorded with error code ``timeout``; None
+            waits forever. Not enforced with `in_process`.
         _faults: test-only fault injection, Ghidra entry address -> ``raise`` / ``crash``.
 
     Raises:
@@ -96,7 +105,7 @@ def analyze_binary(
     bar = tqdm(
         total=len(pending), unit="fn", desc=binary.path.name, disable=not progress, leave=False
     )
-    with FunctionPool(context, workers, in_process=in_process) as pool:
+    with FunctionPool(context, workers, in_process=in_process, timeout=timeout) as pool:
         while pending and discovery.stats.rounds < max_rounds:
             discovery.stats.rounds += 1
             round_records = list(pool.run(pending, on_done=bar.update))

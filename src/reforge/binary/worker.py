@@ -16,7 +16,7 @@ import resource
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import capstone
 
@@ -81,18 +81,28 @@ class ChunkResult:
 class _WorkerState:
     context: WorkerContext
     decompiler: FunctionDecompiler
+    progress: Any = None
+    """Queue on which the worker announces (pid, entry, start time or None) per function."""
 
 
 _state: _WorkerState | None = None
 
 
-def initialize_worker(context: WorkerContext) -> None:
-    """Process-pool initializer: open this process's decompiler session for one binary."""
+def initialize_worker(context: WorkerContext, progress: Any = None) -> None:
+    """Process-pool initializer: open this process's decompiler session for one binary.
+
+    `progress`, when given, is a multiprocessing queue; the worker puts
+    ``(pid, entry, time.monotonic())`` before each function and
+    ``(pid, entry, None)`` after it, so the parent can stop a function that
+    runs past its wall-clock limit (the native decompiler cannot be
+    interrupted from inside the process).
+    """
     # The pool calls tasks as plain functions, so the process's state lives in the module.
     global _state  # noqa: PLW0603
     _state = _WorkerState(
         context=context,
         decompiler=FunctionDecompiler(context.patched, max_instructions=context.max_instructions),
+        progress=progress,
     )
 
 
@@ -104,11 +114,22 @@ def shutdown_worker() -> None:
         _state = None
 
 
+def _analyze_announced(state: _WorkerState, task: FunctionTask) -> DecompiledFunction:
+    if state.progress is None:
+        return analyze_function(state.decompiler, state.context, task)
+    pid = os.getpid()
+    state.progress.put((pid, task.entry, time.monotonic()))
+    try:
+        return analyze_function(state.decompiler, state.context, task)
+    finally:
+        state.progress.put((pid, task.entry, None))
+
+
 def run_chunk(tasks: list[FunctionTask]) -> ChunkResult:
     """Analyse a chunk of functions in this worker process."""
     if _state is None:
         raise RuntimeError("run_chunk called in a process that initialize_worker did not set up")
-    functions = [analyze_function(_state.decompiler, _state.context, task) for task in tasks]
+    functions = [_analyze_announced(_state, task) for task in tasks]
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return ChunkResult(
         functions=functions,
