@@ -98,6 +98,29 @@ def truth_rows(
     return rows
 
 
+# The ground-truth keys of a `truth_rows` row. Rows of unjoined decompiled
+# functions set them all to None, so every row has the same keys.
+DWARF_FIELDS = (
+    "dwarf_function_id",
+    "die_offset",
+    "name",
+    "linkage_name",
+    "low_pc",
+    "high_pc",
+    "ranges",
+    "decl_file",
+    "decl_line",
+    "decl_column",
+    "dominant_file",
+    "verdict",
+    "reasons",
+    "stable_key",
+    "alignment",
+    "alignment_overlap",
+    "alignment_reason",
+)
+
+
 def _dwarf_fields(
     program: str, opt: str, variant: str, dwarf: DwarfFunction, alignment: Alignment | None
 ) -> dict[str, Any]:
@@ -154,8 +177,7 @@ def _unjoined_rows(
             "program": program_name,
             "opt": build_opt,
             "variant": build_variant,
-            "dwarf_function_id": None,
-            "name": None,
+            **dict.fromkeys(DWARF_FIELDS),
             "_binary_id": joined.binary_function_id,
         }
         row.update(_join_fields(joined))

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 RETRYABLE_ERROR_KINDS = frozenset({"rate_limit", "transient", "timeout"})
 MAX_TEXT_CHARS = 200_000
+# Token counts live in 32-bit INTEGER columns (PostgreSQL's int4).
+MAX_TOKENS_COUNT = 2**31 - 1
 
 
 class ResultIn(BaseModel):
@@ -53,10 +55,10 @@ class ResultIn(BaseModel):
     error_kind: str | None = Field(default=None, max_length=40)
     """``rate_limit``, ``transient``, ``timeout`` (retried on a later run) or ``permanent``."""
     error_message: str | None = Field(default=None, max_length=4000)
-    input_tokens: int | None = Field(default=None, ge=0)
-    output_tokens: int | None = Field(default=None, ge=0)
-    cost_usd: float | None = Field(default=None, ge=0)
-    latency_ms: float | None = Field(default=None, ge=0)
+    input_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS_COUNT)
+    output_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS_COUNT)
+    cost_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    latency_ms: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     attempts: int = Field(default=1, ge=0, le=100)
     cached: bool = False
 
@@ -84,6 +86,11 @@ def _function_ids(session: Session, uids: Sequence[str]) -> dict[str, int]:
         statement = select(DwarfFunction.uid, DwarfFunction.id).where(DwarfFunction.uid.in_(chunk))
         found.update({uid: row_id for uid, row_id in session.execute(statement)})
     return found
+
+
+def unknown_function_uids(session: Session, uids: Sequence[str]) -> list[str]:
+    """Return the function keys among `uids` that name no stored DWARF function, sorted."""
+    return sorted(set(uids) - _function_ids(session, uids).keys())
 
 
 def _apply(session: Session, row: Result, item: ResultIn) -> None:

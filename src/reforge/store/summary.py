@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reforge.store.functions import DEFAULT_VARIANT
 from reforge.store.models import BinaryFunction, Build, DwarfFunction, JoinedFunction, Program
 
 
@@ -73,12 +74,18 @@ def build_counts(session: Session) -> dict[int, dict[str, Any]]:
 
 
 def corpus_summary(session: Session) -> dict[str, Any]:
-    """Return the counts of every build and the totals per tier and opt level."""
+    """Return the counts of every build and the totals per tier and opt level.
+
+    The totals count ``nopie`` builds only, the builds that every other query
+    uses by default. A ``pie`` build would count its program's functions twice.
+    """
     builds = sorted(
         build_counts(session).values(), key=lambda row: (row["program"], row["opt"], row["variant"])
     )
     tiers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in builds:
+        if row["variant"] != DEFAULT_VARIANT:
+            continue
         for tier, count in row["tiers"].items():
             tiers[row["opt"]][tier] += count
     return {
