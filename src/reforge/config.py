@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Per-function P-code instruction budget of the decompiler.",
     )
+    decompile_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Wall-clock seconds one function may take in the decompiler before its "
+        "worker is stopped and the function recorded as timed out.",
+    )
     llm_base_url: str | None = Field(
         default=None, description="OpenAI-compatible base URL (vLLM, Ollama, llama.cpp server)."
     )
