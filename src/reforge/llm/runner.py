@@ -65,6 +65,8 @@ class RunStats:
 
     total: int = 0
     skipped: int = 0
+    skipped_answered: int = 0
+    """Skipped functions whose stored result is an answer, not a permanent failure."""
     new: int = 0
     errors: int = 0
     parse_failures: int = 0
@@ -156,8 +158,10 @@ async def run_experiment(
         # Read the experiment, its template and the results already stored.
         config = ExperimentConfig.model_validate(await api.get_experiment(exp_id))
         template = load_template(config.prompt_template_id)
+        # Function -> whether its final result is an answer (a permanent
+        # failure is final too, but it does not count as completed).
         done = {
-            result["dwarf_function_id"]
+            result["dwarf_function_id"]: result.get("status") == "ok"
             for result in await api.get_results(exp_id, run_id)
             if _is_final(result)
         }
@@ -279,7 +283,7 @@ async def _dry_run(
     config: ExperimentConfig,
     template: PromptTemplate,
     run_id: str,
-    done: set[str],
+    done: dict[str, bool],
     stats: RunStats,
     batch_size: int,
 ) -> None:
@@ -290,6 +294,7 @@ async def _dry_run(
         uid = view["dwarf_function_id"]
         if uid in done:
             stats.skipped += 1
+            stats.skipped_answered += done[uid]
             continue
         try:
             prompt = build_prompt(config, template, view)
@@ -368,7 +373,7 @@ class _ResultPoster:
 async def _run_workers(
     api: ReforgeApiClient,
     context: _Context,
-    done: set[str],
+    done: dict[str, bool],
     concurrency: int,
     batch_size: int,
     progress: bool,
@@ -385,6 +390,7 @@ async def _run_workers(
             context.stats.total += 1
             if view["dwarf_function_id"] in done:
                 context.stats.skipped += 1
+                context.stats.skipped_answered += done[view["dwarf_function_id"]]
                 continue
             if context.stop.is_set():
                 context.stats.not_attempted += 1
@@ -632,7 +638,7 @@ def _summary(
         "model": config.model,
         "dry_run": dry_run,
         "total": stats.total,
-        "completed": stats.skipped + stats.new - stats.errors,
+        "completed": stats.skipped_answered + stats.new - stats.errors,
         "new": stats.new,
         "skipped": stats.skipped,
         "errors": stats.errors,
