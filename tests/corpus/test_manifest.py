@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from corpus_helpers import WriteCase, manifest_text, synthetic_fields
 
+from reforge.config import Settings
 from reforge.corpus.manifest import Manifest, load_manifest
 from reforge.corpus.registry import realworld_dir
-from reforge.errors import ManifestError
-
-SHARED_TARBALLS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "debian"
+from reforge.corpus.tarball import find_tarball
+from reforge.errors import ManifestError, TarballError
 
 
 def write_manifest(folder: Path, text: str) -> Path:
@@ -249,9 +249,13 @@ def test_shipped_realworld_manifest(name: str, tarball_file: str, root: str) -> 
 def test_shipped_sha256_matches_sha256sum(name: str) -> None:
     manifest = load_manifest(realworld_dir() / f"{name}.toml")
     assert manifest.tarball is not None
-    tarball = SHARED_TARBALLS / manifest.tarball.file
-    if not tarball.is_file() or shutil.which("sha256sum") is None:
-        pytest.skip(f"{tarball} or sha256sum not available")
+    try:
+        # The same search as a build: REFORGE_TARBALL_DIR, then the default folders.
+        tarball = find_tarball(manifest, Settings())
+    except TarballError as exc:
+        pytest.skip(str(exc))
+    if shutil.which("sha256sum") is None:
+        pytest.skip("sha256sum not available")
 
     output = subprocess.run(
         ["sha256sum", str(tarball)], capture_output=True, text=True, check=True

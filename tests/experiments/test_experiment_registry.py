@@ -153,3 +153,14 @@ def test_sync_saves_memory_contents() -> None:
 def test_attach_rejects_object_without_store_methods() -> None:
     with pytest.raises(TypeError, match="needs save_experiments"):
         ExperimentRegistry().attach(object())  # type: ignore[arg-type]
+
+
+def test_registering_again_keeps_a_run_status() -> None:
+    registry = ExperimentRegistry()
+    registry.register(_cfg("done", status="completed"))
+    registry.register(_cfg("done"))  # a matrix rebuilt in a notebook says "ready"
+    assert registry["done"].status == "completed"
+    registry.register(_cfg("done", status="legacy"))
+    assert registry["done"].status == "legacy"
+    registry.register(_cfg("done"))
+    assert registry["done"].status == "ready"

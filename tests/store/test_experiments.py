@@ -74,3 +74,19 @@ def test_registry_persists(store: Store) -> None:
     registry.register_many(_matrix())
     loaded = ExperimentStore(store).load_experiments()
     assert sorted(c.id for c in loaded) == sorted(c.id for c in _matrix())
+
+
+def test_registering_again_keeps_run_status(store: Store) -> None:
+    done, running = _matrix()
+    with store.session() as session:
+        upsert_experiments(session, [done, running])
+        set_status(session, done.id, "completed")
+        set_status(session, running.id, "running")
+    with store.session() as session:
+        # The matrix says "ready"; the stored run states win and nothing counts as changed.
+        assert upsert_experiments(session, [done, running]) == (0, 0)
+        assert get_experiment(session, done.id).status == "completed"
+        assert session.get(Experiment, running.id).status == "running"
+        # An explicit retirement still applies.
+        assert upsert_experiments(session, [done.replace(status="legacy")]) == (0, 1)
+        assert get_experiment(session, done.id).status == "legacy"

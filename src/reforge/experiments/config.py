@@ -33,6 +33,21 @@ from reforge.llm.prompt import (
 )
 
 ExperimentStatus = Literal["draft", "ready", "running", "completed", "legacy"]
+
+
+def kept_status(stored: str, incoming: str) -> str:
+    """Status of an experiment registered again with `incoming` over `stored`.
+
+    A run sets "running" and "completed". Registering the same config once
+    more (re-running a notebook that builds the matrix) says "ready" or
+    "draft" and must not make a finished experiment look unrun, so those two
+    leave a run status in place; any other incoming status replaces it.
+    """
+    if stored in ("running", "completed") and incoming in ("draft", "ready"):
+        return stored
+    return incoming
+
+
 Tier = Literal["GOLD", "SILVER", "BRONZE"]
 Opt = Literal["O0", "O1", "O2", "O3"]
 ResponseFormat = Literal["text", "json"]

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from reforge.experiments.config import ExperimentConfig
+from reforge.experiments.config import ExperimentConfig, kept_status
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,10 @@ class ExperimentRegistry(Mapping[str, ExperimentConfig]):
         now = datetime.now(UTC)
         previous = self._configs.get(config.id)
         created_at = config.created_at or (previous.created_at if previous else None) or now
-        return config.model_copy(update={"created_at": created_at, "updated_at": now})
+        status = kept_status(previous.status, config.status) if previous else config.status
+        return config.model_copy(
+            update={"created_at": created_at, "updated_at": now, "status": status}
+        )
 
 
 def _as_config(config: ExperimentConfig | Mapping[str, Any]) -> ExperimentConfig:

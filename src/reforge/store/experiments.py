@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from reforge.errors import NotFoundError
 from reforge.experiments import ExperimentConfig
+from reforge.experiments.config import kept_status
 from reforge.store.db import Store
 from reforge.store.models import Experiment
 
@@ -27,15 +28,20 @@ def config_from_row(row: Experiment) -> ExperimentConfig:
 
 
 def upsert_experiments(session: Session, configs: Sequence[ExperimentConfig]) -> tuple[int, int]:
-    """Insert new configs and update changed ones; return (created, updated)."""
+    """Insert new configs and update changed ones; return (created, updated).
+
+    An existing row keeps a run status as `kept_status` decides.
+    """
     created = updated = 0
-    for config in configs:
-        data: dict[str, Any] = config.model_dump(mode="json")
-        row = session.get(Experiment, config.id)
+    for incoming in configs:
+        row = session.get(Experiment, incoming.id)
         if row is None:
-            session.add(_new_row(config, data))
+            session.add(_new_row(incoming, incoming.model_dump(mode="json")))
             created += 1
             continue
+        status = kept_status(row.status, incoming.status)
+        config = incoming.model_copy(update={"status": status})
+        data: dict[str, Any] = config.model_dump(mode="json")
         if row.config != data:
             _update_row(row, config, data)
             updated += 1
