@@ -73,6 +73,10 @@ class BuildError(CorpusError):
         self.first_error = first_error
 
 
+class StaleArtifactError(CorpusError):
+    """A build's binary is missing or differs from the sha256 the build recorded."""
+
+
 class BinaryError(ReforgeError, ValueError):
     """A file cannot be used as an x86-64 ELF binary."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reforge.binary import PIE_GHIDRA_OFFSET, load_binary
-from reforge.errors import NotElfError, TruncatedBinaryError, UnsupportedBinaryError
+from reforge.errors import BinaryError, NotElfError, TruncatedBinaryError, UnsupportedBinaryError
 
 from .helpers import Build
 
@@ -184,3 +184,19 @@ def test_cold_fde_is_fragment(builds: dict[str, Build]) -> None:
     assert not next(
         fde for fde in binary.fdes if fde.start == build.symbols()["dispatch"]
     ).is_fragment
+
+
+def test_missing_file_is_binary_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-binary"
+    with pytest.raises(BinaryError, match="No such file") as error:
+        load_binary(missing)
+    assert str(missing) in str(error.value)
+
+
+def test_32_bit_message_names_class(tmp_path: Path, builds: dict[str, Build]) -> None:
+    data = bytearray(builds["O0"].stripped.read_bytes())
+    data[4] = 1
+    path = tmp_path / "class32"
+    path.write_bytes(data)
+    with pytest.raises(UnsupportedBinaryError, match=r"EI_CLASS is 1 \(32-bit\), not 2"):
+        load_binary(path)

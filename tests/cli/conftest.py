@@ -32,6 +32,11 @@ def cli_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def run_cli(cli_data_dir: Path) -> RunCli:
     """Return a function that runs ``reforge ARGS`` with the module's data folder."""
+    return cli_runner(cli_data_dir)
+
+
+def cli_runner(data_dir: Path) -> RunCli:
+    """Return a function that runs ``reforge ARGS`` with `data_dir` as its data folder."""
     if not REFORGE.is_file():
         pytest.fail(f"console script {REFORGE} is missing; install the package into the venv")
     env = {
@@ -39,13 +44,13 @@ def run_cli(cli_data_dir: Path) -> RunCli:
         for key, value in os.environ.items()
         if not key.startswith("REFORGE_") and key != "OPENROUTER_API_KEY"
     }
-    env["REFORGE_DATA_DIR"] = str(cli_data_dir)
+    env["REFORGE_DATA_DIR"] = str(data_dir)
     env["REFORGE_WORKERS"] = "2"
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         completed = subprocess.run(
             [str(REFORGE), *args],
-            cwd=cli_data_dir,
+            cwd=data_dir,
             env=env,
             capture_output=True,
             text=True,

@@ -17,7 +17,7 @@ from readelf_reference import reference_functions
 
 from reforge.corpus import synthetic_dir
 
-from .conftest import RunCli
+from .conftest import RunCli, cli_runner
 
 CASE = "t01_crossfile_calls"
 
@@ -117,10 +117,13 @@ def test_truth_prints_summary_table(pipeline: dict[str, Any], build_row: dict[st
     reference = reference_functions(Path(build_row["debug_path"]))
     with_range = sum(1 for function in reference.functions if function.ranges)
 
-    assert headers == ["program", "opt", "functions", "with range", "ACCEPT", "WARN", "REJECT"]
+    assert headers == [
+        "program", "opt", "functions", "with range", "ACCEPT", "WARN", "REJECT", "status",
+    ]  # fmt: skip
     assert len(rows) == 1
     program, opt, functions, ranged, *_ = rows[0]
     assert (program, opt) == (CASE, "O0")
+    assert rows[0][-1] == "ok"
     assert int(ranged) == with_range
     assert int(functions) >= with_range
 
@@ -128,13 +131,38 @@ def test_truth_prints_summary_table(pipeline: dict[str, Any], build_row: dict[st
 def test_analyze_prints_summary_table(pipeline: dict[str, Any]) -> None:
     headers, rows = table(pipeline["analyze"].stdout)
 
-    assert headers == ["program", "opt", "found", "decompiled", "GOLD", "SILVER", "BRONZE", "none"]
+    assert headers == [
+        "program", "opt", "found", "decompiled", "GOLD", "SILVER", "BRONZE", "none", "status",
+    ]  # fmt: skip
     assert len(rows) == 1
     program, opt, found, decompiled, gold, *_ = rows[0]
     assert (program, opt) == (CASE, "O0")
+    assert rows[0][-1] == "ok"
     assert int(found) > 0
     assert int(decompiled) == int(found)
     assert int(gold) > 0
+
+
+def test_failed_analysis_marks_its_build(tmp_path: Path) -> None:
+    # Its own data folder: the module's shared builds must stay intact.
+    run = cli_runner(tmp_path)
+    run("corpus", "build", CASE, "--opt", "O0,O1")
+    run("analyze", CASE, "--opt", "O0,O1")
+    (o0,) = [row for row in json_lines(run("builds", "--json").stdout) if row["opt"] == "O0"]
+    Path(o0["stripped_path"]).write_text("not a binary any more\n")
+
+    table_run = run("analyze", CASE, "--opt", "O0,O1", "--force", check=False)
+    json_run = run("analyze", CASE, "--opt", "O0,O1", "--force", "--json", check=False)
+
+    assert table_run.returncode == 1
+    _, rows = table(table_run.stdout)
+    assert {row[1]: row[-1] for row in rows if row[0] == CASE} == {"O0": "FAILED", "O1": "ok"}
+    assert "earlier run" in table_run.stdout
+    by_opt = {row["opt"]: row for row in json_lines(json_run.stdout)}
+    assert by_opt["O0"]["failed"] is True
+    assert o0["stripped_path"] in by_opt["O0"]["error"]
+    assert by_opt["O1"]["failed"] is False
+    assert by_opt["O1"]["error"] is None
 
 
 def test_no_migration_logs(pipeline: dict[str, Any]) -> None:
@@ -231,4 +259,15 @@ def test_functions_before_build_names_next_step(run_cli: RunCli) -> None:
 
     assert completed.returncode != 0
     assert len(lines) == 1, lines
-    assert "reforge corpus build t02_inline_header_macros" in lines[0]
+    assert "reforge corpus build t02_inline_header_macros --opt O1`" in lines[0]
+
+
+def test_functions_pie_hint_builds_pie(run_cli: RunCli) -> None:
+    completed = run_cli(
+        "functions", "t02_inline_header_macros", "--opt", "O1", "--pie", check=False
+    )
+    (line,) = error_lines(completed)
+
+    assert completed.returncode != 0
+    assert "reforge corpus build t02_inline_header_macros --opt O1 --pie" in line
+    assert "reforge analyze t02_inline_header_macros --opt O1 --pie" in line

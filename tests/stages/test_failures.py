@@ -6,6 +6,7 @@ compiler's message, and never stops the other builds of the same call.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -97,6 +98,10 @@ def set_build_paths(store: Store, build_id: int, **values: Any) -> None:
             setattr(build, key, value)
 
 
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def first_gcc_error(source: Path) -> str:
     """Compile `source` with gcc in the C locale and return its first error line."""
     completed = subprocess.run(
@@ -137,12 +142,15 @@ def test_broken_stripped_binary_fails_its_build_only(
     other_build = build_row(store, CASE, "O2")
     assert broken_build.stripped_path is not None
     broken = make_broken(tmp_path, Path(broken_build.stripped_path))
-    set_build_paths(store, broken_build.id, stripped_path=str(broken), stripped_sha256="0" * 64)
+    set_build_paths(
+        store, broken_build.id, stripped_path=str(broken), stripped_sha256=sha256_of(broken)
+    )
 
     report = run_analysis_stage(store, stage_settings, programs=[CASE], progress=False)
 
     assert set(report.failed) == {broken_build.id}
     assert str(broken) in report.failed[broken_build.id]
+    assert "changed after it was built" not in report.failed[broken_build.id]
     assert set(report.analysed) == {other_build.id}
     with store.session() as session:
         stored = session.scalars(
@@ -161,7 +169,9 @@ def test_join_reports_build_without_analysis(
     run_truth_stage(store, stage_settings, programs=[CASE], progress=False)
     broken_build = build_row(store, CASE, "O0")
     broken = make_not_elf(tmp_path, Path())
-    set_build_paths(store, broken_build.id, stripped_path=str(broken), stripped_sha256="0" * 64)
+    set_build_paths(
+        store, broken_build.id, stripped_path=str(broken), stripped_sha256=sha256_of(broken)
+    )
     run_analysis_stage(store, stage_settings, programs=[CASE], progress=False)
 
     report = run_join_stage(store, programs=[CASE], progress=False)
@@ -179,18 +189,58 @@ def test_elf_without_debug_info_fails_truth(store: Store, stage_settings: Settin
     broken_build = build_row(store, CASE, "O0")
     other_build = build_row(store, CASE, "O2")
     stripped = broken_build.stripped_path
-    set_build_paths(store, broken_build.id, debug_path=stripped, debug_sha256="0" * 64)
+    assert stripped is not None
+    set_build_paths(
+        store, broken_build.id, debug_path=stripped, debug_sha256=sha256_of(Path(stripped))
+    )
 
     report = run_truth_stage(store, stage_settings, programs=[CASE], progress=False)
 
     assert set(report.failed) == {broken_build.id}
     assert str(stripped) in report.failed[broken_build.id]
+    assert "no .debug_info" in report.failed[broken_build.id]
     assert report.computed == [other_build.id]
     with store.session() as session:
         rows = session.scalars(
             select(DwarfFunction.id).where(DwarfFunction.build_id == broken_build.id)
         ).all()
     assert rows == []
+
+
+def test_replaced_binaries_fail_their_stage(
+    store: Store, stage_settings: Settings, tmp_path: Path
+) -> None:
+    # Files swapped after the build keep their recorded sha256, so the stages
+    # must notice that ground truth and decompiler input no longer belong together.
+    run_build_stage(store, stage_settings, programs=[CASE], opts=["O0", "O2"], progress=False)
+    o0, o2 = build_row(store, CASE, "O0"), build_row(store, CASE, "O2")
+    assert o0.debug_path is not None and o0.stripped_path is not None
+    assert o2.debug_path is not None and o2.stripped_path is not None
+    Path(o0.debug_path).write_bytes(Path(o2.debug_path).read_bytes())
+    Path(o0.stripped_path).write_bytes(Path(o2.stripped_path).read_bytes())
+
+    truth = run_truth_stage(store, stage_settings, programs=[CASE], progress=False)
+    analysis = run_analysis_stage(store, stage_settings, programs=[CASE], progress=False)
+
+    for report in (truth, analysis):
+        assert set(report.failed) == {o0.id}
+        message = report.failed[o0.id]
+        assert "changed after it was built" in message
+        assert f"reforge corpus build {CASE} --opt O0" in message
+    assert truth.computed == [o2.id]
+    assert set(analysis.analysed) == {o2.id}
+
+
+def test_missing_binary_fails_its_stage(store: Store, stage_settings: Settings) -> None:
+    run_build_stage(store, stage_settings, programs=[CASE], opts=["O1"], progress=False)
+    build = build_row(store, CASE, "O1")
+    assert build.stripped_path is not None
+    Path(build.stripped_path).unlink()
+
+    report = run_analysis_stage(store, stage_settings, programs=[CASE], progress=False)
+
+    assert build.stripped_path in report.failed[build.id]
+    assert "No such file" in report.failed[build.id]
 
 
 def test_unknown_program_name_is_rejected(store: Store, stage_settings: Settings) -> None:

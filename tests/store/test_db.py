@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from reforge.errors import StoreError
 from reforge.store import get_blob, open_store, put_blob
 from reforge.store.db import Store, table_names
-from reforge.store.models import Blob, Build, DwarfFunction, Program
+from reforge.store.models import Alignment, Blob, Build, DwarfFunction, Program
 
 EXPECTED_TABLES = {
     "alembic_version",
@@ -97,6 +97,23 @@ def test_duplicate_die_in_one_build_rejected(store: Store) -> None:
                 )
             )
             session.flush()
+
+
+def test_deleting_function_deletes_alignment(store: Store) -> None:
+    build_id = _add_build(store, "t03", "O0")
+    with store.session() as session:
+        function = DwarfFunction(
+            build_id=build_id, uid="t03@O0:die0x40", die_offset=0x40, cu_offset=0, verdict="ACCEPT"
+        )
+        session.add(function)
+        session.flush()
+        session.add(Alignment(dwarf_function_id=function.id, kind="MATCH"))
+    with store.session() as session:
+        # An ORM delete, as the truth stage does for a function that disappeared.
+        session.delete(session.scalar(select(DwarfFunction)))
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Alignment)) == 0
+        assert session.scalar(select(func.count()).select_from(DwarfFunction)) == 0
 
 
 def test_unreachable_postgres_is_store_error() -> None:

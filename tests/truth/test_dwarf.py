@@ -55,7 +55,13 @@ from readelf_reference import (
     reference_inlined_ranges,
 )
 
-from reforge.errors import BinaryError, DebugInfoError, NotElfError, TruncatedBinaryError
+from reforge.errors import (
+    BinaryError,
+    DebugInfoError,
+    NotElfError,
+    TruncatedBinaryError,
+    UnsupportedBinaryError,
+)
 from reforge.truth.dwarf import (
     REASON_ORDER,
     REJECT_REASONS,
@@ -772,6 +778,40 @@ def test_invalid_elf_class_raises_binary_error(tmp_path: Path) -> None:
         read_dwarf_functions(damaged)
 
     assert str(damaged) in str(raised.value)
+
+
+def test_i386_debug_binary_is_unsupported(tmp_path: Path) -> None:
+    # gcc -m32 -c needs no 32-bit C library; ld links the object without crt files.
+    source = tmp_path / "twice.c"
+    source.write_text("int twice(int x) { return 2 * x; }\nvoid _start(void) { twice(3); }\n")
+    obj, binary = tmp_path / "twice.o", tmp_path / "twice"
+    compiled = subprocess.run(
+        ["gcc", "-m32", "-g", "-c", str(source), "-o", str(obj)],
+        capture_output=True,
+        check=False,
+    )
+    if compiled.returncode != 0 or shutil.which("ld") is None:
+        pytest.skip("gcc -m32 -c or ld is not available")
+    subprocess.run(["ld", "-m", "elf_i386", str(obj), "-o", str(binary)], check=True)
+
+    with pytest.raises(UnsupportedBinaryError, match="32-bit") as raised:
+        read_dwarf_functions(binary)
+
+    assert str(binary) in str(raised.value)
+    assert "x86-64" in str(raised.value)
+
+
+def test_aarch64_machine_is_unsupported(tmp_path: Path) -> None:
+    binary = compile_c(tmp_path, {"plain.c": PLAIN_C}, ["-g", "-O0"])
+    data = bytearray(binary.read_bytes())
+    struct.pack_into("<H", data, 18, 183)  # e_machine EM_AARCH64
+    foreign = tmp_path / "foreign"
+    foreign.write_bytes(bytes(data))
+
+    with pytest.raises(UnsupportedBinaryError, match="machine 183") as raised:
+        read_dwarf_functions(foreign)
+
+    assert str(foreign) in str(raised.value)
 
 
 # --- real-world programs ---------------------------------------------------------------

@@ -5,8 +5,9 @@ point is `analyze_binary`::
 
     from reforge.binary import analyze_binary
 
-    analysis = analyze_binary("prog.O2.stripped", workers=2)
-    print(analysis.functions[0].c_raw)
+    if __name__ == "__main__":  # worker processes re-import the calling script
+        analysis = analyze_binary("prog.O2.stripped", workers=2)
+        print(analysis.functions[0].c_raw)
 """
 
 from __future__ import annotations

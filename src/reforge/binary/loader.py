@@ -31,7 +31,7 @@ from elftools.elf.sections import SymbolTableSection
 
 from reforge.binary.frames import Fde, read_fdes
 from reforge.binary.plt import PLT_SECTION_NAMES, find_plt_stubs
-from reforge.errors import NotElfError, TruncatedBinaryError, UnsupportedBinaryError
+from reforge.errors import BinaryError, NotElfError, TruncatedBinaryError, UnsupportedBinaryError
 
 PIE_GHIDRA_OFFSET = 0x100000
 """Ghidra's default image base for ``ET_DYN`` files, added to every ELF address."""
@@ -166,10 +166,16 @@ def load_binary(path: str | Path) -> LoadedBinary:
         TruncatedBinaryError: a header, segment or section points past the end of the file.
         UnsupportedBinaryError: 32-bit, big-endian, non-x86-64, or not an executable
             or shared object.
-        OSError: the file cannot be read.
+        BinaryError: the file cannot be read (missing, a folder, no permission).
     """
     path = Path(path)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BinaryError(
+            f"Cannot read {str(path)!r}: {exc.strerror or exc}. Check the path; "
+            "`reforge builds` lists the binaries that the build stage produced."
+        ) from exc
     _check_identification(path, data)
     try:
         return _parse(path, data)
@@ -197,7 +203,8 @@ def _check_identification(path: Path, data: bytes) -> None:
         )
     if data[4] != _ELFCLASS64:
         raise UnsupportedBinaryError(
-            f"Cannot load {name!r}: ELF class {data[4]} is not 64-bit (EI_CLASS=2). "
+            f"Cannot load {name!r}: EI_CLASS is {data[4]}"
+            f"{' (32-bit)' if data[4] == 1 else ''}, not 2 (64-bit). "
             "Only x86-64 binaries are supported; compile without -m32."
         )
     if data[5] != _ELFDATA2LSB:

@@ -54,12 +54,11 @@ def truth_command(
         progress=not as_json,
         force=force,
     )
-    _print_build_table(store, programs, parse_opts(opt), pie, as_json, kind="truth")
+    _print_build_table(
+        store, programs, parse_opts(opt), pie, as_json, kind="truth", failures=report.failed
+    )
     store.dispose()
-    for message in report.failed.values():
-        typer.echo(f"error: {message}", err=True)
-    if report.failed:
-        raise typer.Exit(code=1)
+    _exit_on_failures(report.failed)
 
 
 def analyze_command(
@@ -84,9 +83,13 @@ def analyze_command(
         store, settings, programs=programs, opts=opts, pie=pie, progress=not as_json, force=force
     )
     run_join_stage(store, programs=programs, opts=opts, pie=pie, progress=not as_json)
-    _print_build_table(store, programs, opts, pie, as_json, kind="analysis")
-    store.dispose()
     failures = {**truth.failed, **analysis.failed}
+    _print_build_table(store, programs, opts, pie, as_json, kind="analysis", failures=failures)
+    store.dispose()
+    _exit_on_failures(failures)
+
+
+def _exit_on_failures(failures: dict[int, str]) -> None:
     for message in failures.values():
         typer.echo(f"error: {message}", err=True)
     if failures:
@@ -101,14 +104,16 @@ def _print_build_table(
     as_json: bool,
     *,
     kind: str,
+    failures: dict[int, str],
 ) -> None:
+    """Print per-build counts; a build that failed in this run is marked, with its old rows."""
     from reforge.store.summary import build_counts
 
     variant = "pie" if pie else "nopie"
     with store.session() as session:
         counts = [
-            row
-            for row in build_counts(session).values()
+            {**row, "failed": build_id in failures, "error": failures.get(build_id)}
+            for build_id, row in build_counts(session).items()
             if row["variant"] == variant
             and (not programs or row["program"] in programs)
             and (not opts or row["opt"] in opts)
@@ -119,6 +124,7 @@ def _print_build_table(
         return
     if kind == "truth":
         headers = ["program", "opt", "functions", "with range", "ACCEPT", "WARN", "REJECT"]
+        headers.append("status")
         rows = [
             [
                 row["program"],
@@ -128,11 +134,22 @@ def _print_build_table(
                 row["verdicts"].get("ACCEPT", 0),
                 row["verdicts"].get("WARN", 0),
                 row["verdicts"].get("REJECT", 0),
+                _status(row),
             ]
             for row in counts
         ]
     else:
-        headers = ["program", "opt", "found", "decompiled", "GOLD", "SILVER", "BRONZE", "none"]
+        headers = [
+            "program",
+            "opt",
+            "found",
+            "decompiled",
+            "GOLD",
+            "SILVER",
+            "BRONZE",
+            "none",
+            "status",
+        ]
         rows = [
             [
                 row["program"],
@@ -143,10 +160,17 @@ def _print_build_table(
                 row["tiers"].get("SILVER", 0),
                 row["tiers"].get("BRONZE", 0),
                 row["tiers"].get("none", 0),
+                _status(row),
             ]
             for row in counts
         ]
     print_table(headers, rows)
+    if any(row["failed"] for row in counts):
+        typer.echo("A failed build's counts are the rows an earlier run stored, if any.")
+
+
+def _status(row: dict[str, Any]) -> str:
+    return "FAILED" if row["failed"] else "ok"
 
 
 def builds_command(as_json: JsonOption = False) -> None:
@@ -225,9 +249,11 @@ def functions_command(
         )
     store.dispose()
     if not rows:
+        selection = f"{program} --opt {levels[0]}" + (" --pie" if pie else "")
         raise ConfigError(
-            f"no functions stored for {program!r} at {levels[0]}; run "
-            f"`reforge corpus build {program}` and `reforge truth {program}` first"
+            f"no functions stored for {program!r} at {levels[0]}"
+            f"{' (PIE)' if pie else ''}; run `reforge corpus build {selection}` and "
+            f"`reforge analyze {selection}` first"
         )
     if as_json:
         print_json_lines(rows)

@@ -20,6 +20,7 @@ from reforge.binary import analyze_binary
 from reforge.binary.records import DecompiledFunction
 from reforge.config import Settings
 from reforge.errors import ReforgeError
+from reforge.stages.artifacts import verify_artifact
 from reforge.stages.selection import select_opts, stored_builds
 from reforge.store.blobs import put_blob
 from reforge.store.db import Store
@@ -38,6 +39,18 @@ class AnalysisStageReport:
     """Build id -> (functions found, functions decompiled)."""
     unchanged: list[int] = field(default_factory=list)
     failed: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _BuildInputs:
+    build_id: int
+    program: str
+    opt: str
+    variant: str
+    path: str | None
+    sha256: str | None
+    wanted_hash: str
+    stored_hash: str | None
 
 
 def _analysis_hash(build: Build, settings: Settings) -> str:
@@ -63,7 +76,16 @@ def run_analysis_stage(
     report = AnalysisStageReport()
     with store.session() as session:
         builds = [
-            (build.id, build.stripped_path, _analysis_hash(build, settings), build.analysis_hash)
+            _BuildInputs(
+                build_id=build.id,
+                program=build.program.name,
+                opt=build.opt,
+                variant=build.variant,
+                path=build.stripped_path,
+                sha256=build.stripped_sha256,
+                wanted_hash=_analysis_hash(build, settings),
+                stored_hash=build.analysis_hash,
+            )
             for build in stored_builds(
                 session,
                 programs=programs,
@@ -71,11 +93,20 @@ def run_analysis_stage(
                 variant="pie" if pie else "nopie",
             )
         ]
-    for build_id, path, wanted, stored in builds:
-        if not force and stored == wanted:
+    for inputs in builds:
+        build_id, path, wanted = inputs.build_id, inputs.path, inputs.wanted_hash
+        if not force and inputs.stored_hash == wanted:
             report.unchanged.append(build_id)
             continue
         try:
+            verify_artifact(
+                path,
+                inputs.sha256,
+                program=inputs.program,
+                opt=inputs.opt,
+                variant=inputs.variant,
+                kind="stripped binary",
+            )
             analysis = analyze_binary(
                 path or "",
                 workers=settings.effective_workers,

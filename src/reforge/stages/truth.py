@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from reforge.binary.pool import start_forkserver
 from reforge.config import Settings
 from reforge.errors import ReforgeError
+from reforge.stages.artifacts import verify_artifact
 from reforge.stages.selection import select_opts, stored_builds
 from reforge.store.db import Store
 from reforge.store.models import Alignment, Build, DwarfFunction, Program, SourceFunction
@@ -49,7 +50,10 @@ class TruthJob:
 
     build_id: int
     program: str
+    opt: str
+    variant: str
     debug_path: str
+    debug_sha256: str | None
     source_root: str
     preprocessed: dict[str, str]
 
@@ -80,6 +84,14 @@ def compute_truth(job: TruthJob) -> TruthOutput:
     """Read DWARF and sources of one build and align them (runs in a worker)."""
     output = TruthOutput(job.build_id)
     try:
+        verify_artifact(
+            job.debug_path,
+            job.debug_sha256,
+            program=job.program,
+            opt=job.opt,
+            variant=job.variant,
+            kind="debug binary",
+        )
         output.dwarf = read_dwarf_functions(job.debug_path)
         output.sources = _scan_sources(job)
     except (ReforgeError, OSError) as exc:
@@ -202,7 +214,16 @@ def _job_for(session: Session, build: Build) -> TruthJob:
         source: path if os.path.isabs(path) else str(Path(root) / path)
         for source, path in (build.preprocessed or {}).items()
     }
-    return TruthJob(build.id, program.name, build.debug_path or "", root, preprocessed)
+    return TruthJob(
+        build_id=build.id,
+        program=program.name,
+        opt=build.opt,
+        variant=build.variant,
+        debug_path=build.debug_path or "",
+        debug_sha256=build.debug_sha256,
+        source_root=root,
+        preprocessed=preprocessed,
+    )
 
 
 def _store_output(session: Session, output: TruthOutput) -> None:

@@ -132,8 +132,13 @@ class DwarfFunction(Base):
     verdict: Mapped[str] = mapped_column(String(8))
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
+    # The database deletes the alignment with its function (ON DELETE CASCADE);
+    # without passive_deletes the ORM would first set its NOT NULL key to NULL.
     alignment: Mapped[Alignment | None] = relationship(
-        back_populates="dwarf_function", uselist=False
+        back_populates="dwarf_function",
+        uselist=False,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 

@@ -94,7 +94,13 @@ from elftools.construct.core import ConstructError
 from elftools.dwarf.ranges import BaseAddressEntry, RangeEntry
 from elftools.elf.elffile import ELFFile
 
-from reforge.errors import BinaryError, DebugInfoError, NotElfError, TruncatedBinaryError
+from reforge.errors import (
+    BinaryError,
+    DebugInfoError,
+    NotElfError,
+    TruncatedBinaryError,
+    UnsupportedBinaryError,
+)
 
 if TYPE_CHECKING:
     from elftools.dwarf.compileunit import CompileUnit
@@ -299,6 +305,7 @@ def _pyelftools_errors(path: Path) -> Iterator[_Boundary]:
 
 
 _ELF_MAGIC = b"\x7fELF"
+_EM_X86_64 = 62
 _SHT_NOBITS = 8
 
 
@@ -332,9 +339,18 @@ def _check_elf_layout(path: Path) -> None:
                 f"{path}: the file has {size} bytes, fewer than the {header_size}-byte "
                 "ELF header. The file was cut short, so rebuild or copy it again."
             )
-        (_, _, _, _, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, _) = struct.unpack(
-            header_format, header
+        (_, machine, _, _, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, _) = (
+            struct.unpack(header_format, header)
         )
+        # The decompiler side reads only x86-64, so ground truth from any other
+        # architecture could never be joined to a decompiled function.
+        if not is_64 or order != "<" or machine != _EM_X86_64:
+            raise UnsupportedBinaryError(
+                f"{path}: a {32 * (1 + is_64)}-bit "
+                f"{'little' if order == '<' else 'big'}-endian ELF for machine {machine}; "
+                f"only x86-64 (64-bit little-endian, e_machine {_EM_X86_64}) is supported. "
+                "Compile the program for x86-64, without -m32."
+            )
 
         _require_inside(path, size, "program header table", phoff, phentsize * phnum)
         if shoff == 0:
