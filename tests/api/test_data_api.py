@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from reforge.store.db import Store
@@ -131,6 +132,18 @@ def test_join_job_in_background(client: httpx.Client) -> None:
     assert len(finished["summary"]["joined"]) == 2
     listed = _get(client, "/pipeline/jobs")
     assert job_id in [job["job_id"] for job in listed]
+
+
+@pytest.mark.parametrize("stage", ["build", "truth", "analyze", "join"])
+def test_unknown_program_is_422(client: httpx.Client, stage: str) -> None:
+    before = _get(client, "/pipeline/jobs")
+    response = client.post(
+        f"/pipeline/{stage}", params={"wait": True}, json={"programs": ["no_such_case"]}
+    )
+    assert response.status_code == 422
+    assert "no_such_case" in response.json()["detail"]
+    assert "t01_crossfile_calls" in response.json()["detail"]
+    assert _get(client, "/pipeline/jobs") == before
 
 
 def test_unknown_job_is_404(client: httpx.Client) -> None:

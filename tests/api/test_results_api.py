@@ -92,6 +92,22 @@ def test_dry_run_stores_nothing(
     assert results_per_function(store, experiment) == {}
 
 
+def test_batch_outside_selection_skipped(
+    client: httpx.Client, experiment: str, corpus: Corpus, store: Store
+) -> None:
+    inside = _gold_o0(corpus)[0]
+    other_level = corpus.select(opt="O2", tier="GOLD")[0]
+    items = [_ok(inside.uid, inside.name), _ok(other_level.uid, other_level.name)]
+
+    preview = _post(client, items, dry_run=True).json()
+    reply = _post(client, items).json()
+
+    assert preview["outside_selection"] == [other_level.uid]
+    assert (reply["inserted"], reply["skipped"]) == (1, 1)
+    assert reply["outside_selection"] == [other_level.uid]
+    assert results_per_function(store, experiment) == {inside.uid: 1}
+
+
 def test_dry_run_still_validates(client: httpx.Client, experiment: str) -> None:
     response = _post(client, [{"dwarf_function_id": "a", "status": "maybe"}], dry_run=True)
     assert response.status_code == 422
@@ -227,6 +243,12 @@ def test_spend_sums_cost(client: httpx.Client, experiment: str, corpus: Corpus) 
 
 def test_spend_empty_store(client: httpx.Client) -> None:
     assert client.get("/results/spend").json() == {"experiment_id": None, "spent_usd": 0.0}
+
+
+def test_spend_unknown_experiment_404(client: httpx.Client) -> None:
+    response = client.get("/results/spend", params={"experiment_id": "bench_nobody"})
+    assert response.status_code == 404
+    assert "bench_nobody" in response.json()["detail"]
 
 
 def test_report_page(client: httpx.Client, experiment: str, corpus: Corpus) -> None:

@@ -66,7 +66,7 @@ def _writes() -> list[tuple[str, str, dict | list | None]]:
         ("POST", f"/data/experiments/{CONFIG.id}/status", {"status": "running"}),
         ("POST", "/results/batch", {"experiment_id": CONFIG.id, "results": [result]}),
         ("POST", f"/results/{CONFIG.id}/score", None),
-        ("POST", "/pipeline/join", {"programs": ["osprey"]}),
+        ("POST", "/pipeline/join", {"programs": ["t01_crossfile_calls"]}),
     ]
 
 

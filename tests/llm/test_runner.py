@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -229,10 +230,27 @@ async def test_dry_run_sends_nothing(
     assert summary["dry_run"] is True
     assert summary["total"] == 9
     assert summary["new"] == 9
+    assert summary["completed"] == 0
     assert summary["errors"] == 0
     assert model.request_count == 0
     assert results_per_function(store, config.id) == {}
     assert api[1].get(f"/data/experiments/{config.id}").json()["status"] == "ready"
+
+
+async def test_dry_run_warns_unpriced_model(
+    api: tuple[BackgroundServer, httpx.Client],
+    model: ScriptedServer,
+    run_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = ExperimentConfig(id="unpriced", model="acme/unpriced-model", tier="GOLD", opt="O0")
+    with caplog.at_level(logging.WARNING, logger="reforge.llm.runner"):
+        summary = await run(config, api, model, run_settings, dry_run=True)
+
+    assert summary["errors"] == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("'acme/unpriced-model' is not in the model catalog" in w for w in warnings)
+    assert model.request_count == 0
 
 
 async def test_unknown_experiment_raises(

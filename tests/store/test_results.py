@@ -118,6 +118,23 @@ def test_unknown_function_skipped(store: Store, corpus: Corpus) -> None:
         ]
 
 
+def test_function_outside_selection_skipped(store: Store, corpus: Corpus) -> None:
+    narrow = ExperimentConfig(id="gold_o0", model="openai/gpt-4o-mini", tier="GOLD", opt="O0")
+    with store.session() as session:
+        upsert_experiments(session, [narrow])
+    inside = corpus.select(opt="O0", tier="GOLD")[0].uid
+    other_level = corpus.select(opt="O2")[0].uid
+    untiered = next(f.uid for f in corpus.functions if f.tier is None and f.opt == "O0")
+
+    outcome = _save(store, [_ok(inside), _ok(other_level), _ok(untiered)], narrow.id)
+
+    assert (outcome.inserted, outcome.skipped) == (1, 2)
+    assert outcome.outside_selection == sorted([other_level, untiered])
+    assert outcome.unknown_functions == []
+    with store.session() as session:
+        assert session.scalars(select(Result.function_uid)).all() == [inside]
+
+
 def test_unknown_experiment(store: Store, corpus: Corpus) -> None:
     with pytest.raises(NotFoundError, match="no_such_experiment"):
         _save(store, [_ok(corpus.select()[0].uid)], experiment_id="no_such_experiment")

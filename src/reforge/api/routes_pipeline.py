@@ -37,8 +37,21 @@ def _jobs(request: Request) -> JobRunner:
 def _submit(
     stage: Stage, body: StageRequest, request: Request, store: Any, wait: bool
 ) -> dict[str, Any]:
+    from reforge.corpus.registry import list_programs
     from reforge.stages import run_stage
 
+    # Reject unknown names before a job exists, so the caller gets a 422 and
+    # not a job that fails in the background.
+    known = {manifest.name for manifest in list_programs()}
+    unknown = sorted(set(body.programs) - known)
+    if unknown:
+        raise HTTPException(
+            status_code=422,
+            detail=(
+                f"unknown programs: {', '.join(unknown)}; "
+                f"known programs: {', '.join(sorted(known))}"
+            ),
+        )
     settings = request.app.state.settings
     params = body.model_dump()
     job = _jobs(request).submit(

@@ -14,6 +14,7 @@ from reforge.store.experiments import get_experiment
 from reforge.store.results import (
     ResultIn,
     list_results,
+    outside_selection,
     save_results,
     total_spent_usd,
     unknown_function_uids,
@@ -42,6 +43,8 @@ def post_batch(batch: ResultBatch, session: SessionDep) -> dict[str, Any]:
     """Store a batch of results; a function's final result is never written twice."""
     get_experiment(session, batch.experiment_id)
     if batch.dry_run:
+        uids = [item.dwarf_function_id for item in batch.results]
+        unknown = unknown_function_uids(session, uids)
         return {
             "experiment_id": batch.experiment_id,
             "dry_run": True,
@@ -49,8 +52,9 @@ def post_batch(batch: ResultBatch, session: SessionDep) -> dict[str, Any]:
             "inserted": 0,
             "replaced": 0,
             "skipped": 0,
-            "unknown_functions": unknown_function_uids(
-                session, [item.dwarf_function_id for item in batch.results]
+            "unknown_functions": unknown,
+            "outside_selection": outside_selection(
+                session, batch.experiment_id, sorted(set(uids) - set(unknown))
             ),
         }
     outcome = save_results(session, batch.experiment_id, batch.results)
@@ -61,12 +65,15 @@ def post_batch(batch: ResultBatch, session: SessionDep) -> dict[str, Any]:
         "replaced": outcome.replaced,
         "skipped": outcome.skipped,
         "unknown_functions": outcome.unknown_functions,
+        "outside_selection": outcome.outside_selection,
     }
 
 
 @router.get("/spend")
 def get_spend(session: SessionDep, experiment_id: str | None = None) -> dict[str, Any]:
     """Total provider cost recorded so far, over all experiments unless one is named."""
+    if experiment_id is not None:
+        get_experiment(session, experiment_id)
     return {
         "experiment_id": experiment_id,
         "spent_usd": total_spent_usd(session, experiment_id=experiment_id),

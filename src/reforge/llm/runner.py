@@ -38,6 +38,7 @@ from tqdm.auto import tqdm
 from reforge.config import Settings, get_settings
 from reforge.errors import BudgetExceededError, ConfigError, ModelApiError, RateLimitError
 from reforge.experiments import ExperimentConfig, load_catalog
+from reforge.experiments.catalog import BASELINE_PROVIDER_PREFIX
 from reforge.llm.api_client import ReforgeApiClient
 from reforge.llm.budget import BudgetGuard, Prices
 from reforge.llm.cache import ResponseCache, request_cache_key
@@ -168,6 +169,8 @@ async def run_experiment(
         stats = RunStats()
 
         if dry_run:
+            if not config.provider.startswith(BASELINE_PROVIDER_PREFIX):
+                _prices(config.model)  # logs the warning for a model without prices
             await _dry_run(api, config, template, run_id, done, stats, batch_size)
             return _summary(config, run_id, stats, started, dry_run=True)
 
@@ -274,6 +277,12 @@ async def _fit_baseline(
 def _prices(model: str) -> Prices:
     entry = load_catalog().find(model)
     if entry is None:
+        logger.warning(
+            "model %r is not in the model catalog, so its prices are unknown; the budget "
+            "guard can only use the cost each reply reports. Add the model to "
+            "reforge/experiments/models.toml to bound its cost in advance.",
+            model,
+        )
         return Prices(None, None)
     return Prices(entry.input_usd_per_mtok, entry.output_usd_per_mtok)
 
@@ -638,7 +647,8 @@ def _summary(
         "model": config.model,
         "dry_run": dry_run,
         "total": stats.total,
-        "completed": stats.skipped_answered + stats.new - stats.errors,
+        # A dry run sends no request to a model, so only answers stored earlier count.
+        "completed": stats.skipped_answered + (0 if dry_run else stats.new - stats.errors),
         "new": stats.new,
         "skipped": stats.skipped,
         "errors": stats.errors,

@@ -9,7 +9,7 @@ decompiler columns only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select
@@ -267,6 +267,30 @@ def llm_function_statement(
     if tier is not None:
         statement = statement.where(JoinedFunction.confidence_tier == tier)
     return statement
+
+
+def uids_in_selection(
+    session: Session,
+    uids: Sequence[str],
+    *,
+    opt: str | None = None,
+    tier: str | None = None,
+    test_case: str | None = None,
+    variant: str | None = DEFAULT_VARIANT,
+) -> set[str]:
+    """Return the function keys among `uids` that the LLM view with these filters contains."""
+    found: set[str] = set()
+    wanted = sorted(set(uids))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        statement = (
+            llm_function_statement(opt=opt, tier=tier, test_case=test_case, variant=variant)
+            .with_only_columns(DwarfFunction.uid)
+            .where(DwarfFunction.uid.in_(chunk))
+            .order_by(None)
+        )
+        found.update(session.scalars(statement))
+    return found
 
 
 def iter_llm_functions(

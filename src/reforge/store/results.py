@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from reforge.errors import NotFoundError
 from reforge.store.blobs import get_blob, put_blob
+from reforge.store.functions import uids_in_selection
 from reforge.store.models import DwarfFunction, Experiment, Result
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ class SaveOutcome:
     replaced: int
     skipped: int
     unknown_functions: list[str]
+    outside_selection: list[str]
+    """Stored functions that the experiment's tier, opt and test case do not select."""
 
 
 def is_final(row: Result) -> bool:
@@ -93,6 +96,27 @@ def unknown_function_uids(session: Session, uids: Sequence[str]) -> list[str]:
     return sorted(set(uids) - _function_ids(session, uids).keys())
 
 
+def outside_selection(session: Session, experiment_id: str, uids: Sequence[str]) -> list[str]:
+    """Return the stored function keys among `uids` that the experiment does not select, sorted.
+
+    The selection is the experiment's tier, opt level and test case, as in
+    ``GET /llm/functions``. Its `limit` is not applied, because which functions
+    fall under a limit depends on the order of a listing, not on the function.
+    """
+    row = session.get(Experiment, experiment_id)
+    if row is None:
+        raise NotFoundError(f"experiment {experiment_id!r} not found")
+    config = row.config
+    selected = uids_in_selection(
+        session,
+        uids,
+        opt=config.get("opt"),
+        tier=config.get("tier"),
+        test_case=config.get("test_case"),
+    )
+    return sorted(set(uids) - selected)
+
+
 def _apply(session: Session, row: Result, item: ResultIn) -> None:
     data = item.model_dump(exclude={"dwarf_function_id", "prompt", "response"})
     for key, value in data.items():
@@ -109,6 +133,16 @@ def save_results(session: Session, experiment_id: str, items: Sequence[ResultIn]
         )
     ids = _function_ids(session, [item.dwarf_function_id for item in items])
     unknown = sorted({item.dwarf_function_id for item in items} - ids.keys())
+    outside = outside_selection(session, experiment_id, list(ids))
+    for uid in outside:
+        del ids[uid]
+    if outside:
+        logger.warning(
+            "experiment %s: skipped results for %d functions it does not select, e.g. %s",
+            experiment_id,
+            len(outside),
+            outside[0],
+        )
     inserted = replaced = skipped = 0
     for item in items:
         function_id = ids.get(item.dwarf_function_id)
@@ -144,7 +178,7 @@ def save_results(session: Session, experiment_id: str, items: Sequence[ResultIn]
             skipped += 1
             continue
         inserted += 1
-    return SaveOutcome(inserted, replaced, skipped, unknown)
+    return SaveOutcome(inserted, replaced, skipped, unknown, outside)
 
 
 def result_dict(session: Session, row: Result, *, include_text: bool = False) -> dict[str, Any]:
