@@ -23,11 +23,12 @@ from reforge.store.db import open_store
 from reforge.store.models import Build, DwarfFunction, Experiment, JoinedFunction, Program, Result
 from reforge.store.scores import score_experiment, score_rows
 
-from .conftest import BASELINE, MODEL_A, MODEL_B, FilledStore, fill_store
+from .conftest import BASELINE, CORPUS, MODEL_A, MODEL_B, FilledStore, fill_store
 from .test_frame import EXPECTED_FUNNEL
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TABLE_NAMES = (
+    "corpus",
     "model_ranking",
     "model_ranking_gold",
     "opt_levels",
@@ -150,6 +151,28 @@ def test_opt_table_from_score_rows(filled_store: FilledStore, report_dir: Path) 
     for opt, values in by_opt.items():
         assert table.loc[opt, "n_answered"] == len(values)
         assert table.loc[opt, "mean_token_f1"] == pytest.approx(np.mean(values), abs=1e-12)
+
+
+def test_corpus_table_from_fixture_rows(report_dir: Path) -> None:
+    table = pd.read_csv(report_dir / "tables" / "corpus.csv")
+
+    # One row per nopie build; the PIE build of alpha is another variant.
+    assert list(zip(table["program"], table["opt"], strict=True)) == sorted(CORPUS)
+    assert set(table["kind"]) == {"synthetic"}
+    for _, row in table.iterrows():
+        rows = CORPUS[(row["program"], row["opt"])]
+        assert row["dwarf_functions"] == len(rows)
+        assert row["with_range"] == sum(1 for r in rows if r[2])
+        assert row["decompiled"] == sum(1 for r in rows if r[2] and r[5])
+        for tier in ("GOLD", "SILVER", "BRONZE"):
+            assert row[tier.lower()] == sum(1 for r in rows if r[4] == tier and r[5]), tier
+
+
+def test_summary_lists_programs(report_dir: Path) -> None:
+    summary = json.loads((report_dir / "summary.json").read_text())
+    assert summary["programs"] == ["alpha", "beta"]
+    assert summary["builds"] == len(CORPUS)
+    assert summary["tables"][0] == "corpus.csv"
 
 
 def test_funnel_table_by_hand(report_dir: Path) -> None:

@@ -29,9 +29,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reforge.report.analysis import Analysis, analyse
+from reforge.report.corpus import CORPUS_CAPTION, load_corpus_frame
 from reforge.report.figures import Figure, write_report_figures
 from reforge.report.frame import load_funnel_frame, load_score_frame, load_tier_frame
-from reforge.report.tables import Table, write_report_tables
+from reforge.report.tables import Table, write_report_tables, write_table
 from reforge.scoring import SCORER_VERSION
 from reforge.store.functions import DEFAULT_VARIANT
 from reforge.store.models import Result, Score
@@ -96,11 +97,17 @@ def write_report(
 
     # Render figures and tables.
     figures = write_report_figures(analysis, out_dir / "figures")
-    tables = write_report_tables(analysis, out_dir / "tables")
+    corpus = load_corpus_frame(session, variant=variant)
+    corpus_table = write_table(
+        corpus, out_dir / "tables", "corpus", title="Corpus", caption=CORPUS_CAPTION
+    )
+    tables = [corpus_table, *write_report_tables(analysis, out_dir / "tables")]
 
     # Headline numbers and the page.
     notes = _store_notes(session, experiments)
     summary = report_summary(analysis, figures, tables, notes=notes)
+    summary["programs"] = sorted(set(corpus["program"]))
+    summary["builds"] = len(corpus)
     (out_dir / "summary.json").write_text(
         json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
