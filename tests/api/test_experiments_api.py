@@ -47,6 +47,20 @@ def test_bulk_counts_updated(client: httpx.Client) -> None:
     assert served["temperature"] == 0.7
 
 
+def test_bulk_keeps_completed_status(client: httpx.Client) -> None:
+    matrix = _matrix()
+    register(client, matrix)
+    done = matrix[0].id
+    marked = client.post(f"/data/experiments/{done}/status", json={"status": "completed"})
+    assert marked.status_code == 200
+
+    reply = register(client, matrix)
+
+    assert reply == {"registered": 4, "created": 0, "updated": 0}
+    assert client.get(f"/data/experiments/{done}").json()["status"] == "completed"
+    assert client.get(f"/data/experiments/{matrix[1].id}").json()["status"] == "ready"
+
+
 def test_list_round_trips_configs(client: httpx.Client) -> None:
     matrix = _matrix()
     register(client, matrix)
