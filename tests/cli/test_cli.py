@@ -7,6 +7,7 @@ Expected values come from the files themselves (``sha256sum``, ``gcc
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import tomllib
 from pathlib import Path
@@ -271,3 +272,19 @@ def test_functions_pie_hint_builds_pie(run_cli: RunCli) -> None:
     assert completed.returncode != 0
     assert "reforge corpus build t02_inline_header_macros --opt O1 --pie" in line
     assert "reforge analyze t02_inline_header_macros --opt O1 --pie" in line
+
+
+@pytest.mark.parametrize(("verbose", "level"), [(False, logging.WARNING), (True, logging.DEBUG)])
+def test_request_logs_only_when_verbose(verbose: bool, level: int) -> None:
+    # Every API and model request of a run would otherwise print an INFO line.
+    from reforge.cli import _configure
+
+    names = ("httpx", "httpcore", "alembic")
+    saved = {name: logging.getLogger(name).level for name in names}
+    try:
+        _configure(verbose=verbose)
+        for name in names:
+            assert logging.getLogger(name).level == level, name
+    finally:
+        for name, previous in saved.items():
+            logging.getLogger(name).setLevel(previous)

@@ -569,6 +569,28 @@ async def test_baseline_nn_offline(
     assert not (run_settings.data_dir / "llm-cache").exists()
 
 
+async def test_baseline_rerun_skips_fitting(
+    api: tuple[BackgroundServer, httpx.Client],
+    run_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    (config,) = build_benchmark_matrix(
+        models=["baseline-nn"], tiers=["GOLD"], opts=["O0"], context_levels=["L0"]
+    )
+    with caplog.at_level(logging.INFO, logger="reforge.llm.runner"):
+        first = await run(config, api, None, run_settings)
+        fitted_first = [r for r in caplog.records if "fitted baseline-nn" in r.getMessage()]
+        caplog.clear()
+        second = await run(config, api, None, run_settings)
+        fitted_second = [r for r in caplog.records if "fitted baseline-nn" in r.getMessage()]
+
+    assert first["new"] == 9
+    assert len(fitted_first) == 1
+    assert second["new"] == 0
+    assert second["completed"] == 9
+    assert fitted_second == []
+
+
 async def test_failed_post_stops_every_worker(
     store: Store, corpus: Corpus, model: ScriptedServer, run_settings: Settings
 ) -> None:

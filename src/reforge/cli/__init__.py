@@ -43,8 +43,10 @@ def _configure(
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # Alembic logs every migration step at INFO; only its problems belong in CLI output.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Alembic logs every migration step and httpx every request at INFO; only
+    # their problems belong in CLI output unless -v asks for everything.
+    for chatty in ("alembic", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def main() -> None:

@@ -26,9 +26,10 @@ Guarantees:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,18 @@ class _Context:
     policy: RetryPolicy
     stats: RunStats
     stop: asyncio.Event
+    setup: Callable[[], Awaitable[None]] | None = None
+    """Work done once before the first model call (fitting a baseline), or None."""
+    setup_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def ensure_setup(self) -> None:
+        """Run `setup` once, on the first call that needs the provider."""
+        if self.setup is None:
+            return
+        async with self.setup_lock:
+            if self.setup is not None:
+                await self.setup()
+                self.setup = None
 
 
 def build_prompt(config: ExperimentConfig, template: PromptTemplate, view: dict[str, Any]) -> str:
@@ -178,8 +191,11 @@ async def run_experiment(
         provider, label, base_url = _make_provider(
             config, settings, openrouter_key, llm_base_url, provider_factory, concurrency
         )
+        # A baseline is fitted on the first function that needs an answer, so a
+        # re-run with nothing left to answer does not fetch the training rows.
+        setup = None
         if provider.is_baseline and hasattr(provider, "fit"):
-            await _fit_baseline(api, provider, config)
+            setup = functools.partial(_fit_baseline, api, provider, config)
         guard = None
         if not provider.is_baseline:
             guard = BudgetGuard(
@@ -204,6 +220,7 @@ async def run_experiment(
             policy=retry_policy or RetryPolicy(),
             stats=stats,
             stop=asyncio.Event(),
+            setup=setup,
         )
 
         # Answer every pending function with `concurrency` workers.
@@ -518,6 +535,7 @@ async def answer_function(context: _Context, view: dict[str, Any]) -> dict[str, 
 
 async def _get_reply(context: _Context, request: ModelRequest) -> tuple[ModelReply, int]:
     assert context.provider is not None
+    await context.ensure_setup()
     key = request_cache_key(
         context.provider_label,
         request,
