@@ -158,7 +158,7 @@ def test_attach_rejects_object_without_store_methods() -> None:
 def test_registering_again_keeps_a_run_status() -> None:
     registry = ExperimentRegistry()
     registry.register(_cfg("done", status="completed"))
-    registry.register(_cfg("done"))  # a matrix rebuilt in a notebook says "ready"
+    registry.register(_cfg("done"))  # a matrix rebuilt in a notebook sends "ready"
     assert registry["done"].status == "completed"
     registry.register(_cfg("done", status="legacy"))
     assert registry["done"].status == "legacy"

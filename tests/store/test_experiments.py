@@ -83,7 +83,7 @@ def test_registering_again_keeps_run_status(store: Store) -> None:
         set_status(session, done.id, "completed")
         set_status(session, running.id, "running")
     with store.session() as session:
-        # The matrix says "ready"; the stored run states win and nothing counts as changed.
+        # The matrix sends "ready". The stored run states win, so nothing counts as changed.
         assert upsert_experiments(session, [done, running]) == (0, 0)
         assert get_experiment(session, done.id).status == "completed"
         assert session.get(Experiment, running.id).status == "running"

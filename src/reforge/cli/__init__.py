@@ -43,8 +43,8 @@ def _configure(
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # Alembic logs every migration step and httpx every request at INFO; only
-    # their problems belong in CLI output unless -v asks for everything.
+    # Alembic logs every migration step and httpx every request at INFO. CLI
+    # output shows only their warnings and errors, unless -v is given.
     for chatty in ("alembic", "httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.DEBUG if verbose else logging.WARNING)
 

@@ -38,10 +38,10 @@ ExperimentStatus = Literal["draft", "ready", "running", "completed", "legacy"]
 def kept_status(stored: str, incoming: str) -> str:
     """Status of an experiment registered again with `incoming` over `stored`.
 
-    A run sets "running" and "completed". Registering the same config once
-    more (re-running a notebook that builds the matrix) says "ready" or
-    "draft" and must not make a finished experiment look unrun, so those two
-    leave a run status in place; any other incoming status replaces it.
+    A run sets "running" and "completed". Registering the same config again
+    (re-running a notebook that builds the matrix) sends "ready" or "draft",
+    which must not make a finished experiment look unrun. So those two keep a
+    run status, and any other incoming status replaces it.
     """
     if stored in ("running", "completed") and incoming in ("draft", "ready"):
         return stored

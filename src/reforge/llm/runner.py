@@ -191,8 +191,8 @@ async def run_experiment(
         provider, label, base_url = _make_provider(
             config, settings, openrouter_key, llm_base_url, provider_factory, concurrency
         )
-        # A baseline is fitted on the first function that needs an answer, so a
-        # re-run with nothing left to answer does not fetch the training rows.
+        # A baseline is fitted before the first model call, so a re-run with no
+        # pending function does not fetch the training rows.
         setup = None
         if provider.is_baseline and hasattr(provider, "fit"):
             setup = functools.partial(_fit_baseline, api, provider, config)
@@ -665,7 +665,7 @@ def _summary(
         "model": config.model,
         "dry_run": dry_run,
         "total": stats.total,
-        # A dry run sends no request to a model, so only answers stored earlier count.
+        # A dry run sends no request to a model, so only results stored earlier count.
         "completed": stats.skipped_answered + (0 if dry_run else stats.new - stats.errors),
         "new": stats.new,
         "skipped": stats.skipped,

@@ -49,7 +49,7 @@ class _BuildInputs:
     variant: str
     path: str | None
     sha256: str | None
-    wanted_hash: str
+    expected_hash: str
     stored_hash: str | None
 
 
@@ -83,7 +83,7 @@ def run_analysis_stage(
                 variant=build.variant,
                 path=build.stripped_path,
                 sha256=build.stripped_sha256,
-                wanted_hash=_analysis_hash(build, settings),
+                expected_hash=_analysis_hash(build, settings),
                 stored_hash=build.analysis_hash,
             )
             for build in stored_builds(
@@ -94,8 +94,8 @@ def run_analysis_stage(
             )
         ]
     for inputs in builds:
-        build_id, path, wanted = inputs.build_id, inputs.path, inputs.wanted_hash
-        if not force and inputs.stored_hash == wanted:
+        build_id, path, expected = inputs.build_id, inputs.path, inputs.expected_hash
+        if not force and inputs.stored_hash == expected:
             report.unchanged.append(build_id)
             continue
         try:
@@ -120,7 +120,7 @@ def run_analysis_stage(
             report.failed[build_id] = message
             continue
         with store.session() as session:
-            _store_functions(session, build_id, analysis.functions, wanted)
+            _store_functions(session, build_id, analysis.functions, expected)
         ok = sum(1 for function in analysis.functions if function.status == "ok")
         report.analysed[build_id] = (len(analysis.functions), ok)
         logger.info(

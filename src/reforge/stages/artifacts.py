@@ -34,17 +34,14 @@ def verify_artifact(
             f"{program} {opt} ({variant}) has no recorded {kind}; run `{rebuild}` first"
         )
     artifact = Path(path)
-    digest = hashlib.sha256()
     try:
         with artifact.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
+            actual = hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as exc:
         raise StaleArtifactError(
             f"cannot read the {kind} {artifact} of {program} {opt}: {exc.strerror or exc}; "
             f"run `{rebuild}` to rebuild it"
         ) from exc
-    actual = digest.hexdigest()
     if actual != recorded_sha256:
         raise StaleArtifactError(
             f"the {kind} {artifact} of {program} {opt} changed after it was built "

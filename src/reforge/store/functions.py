@@ -280,9 +280,9 @@ def uids_in_selection(
 ) -> set[str]:
     """Return the function keys among `uids` that the LLM view with these filters contains."""
     found: set[str] = set()
-    wanted = sorted(set(uids))
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
+    requested = sorted(set(uids))
+    for start in range(0, len(requested), 500):
+        chunk = requested[start : start + 500]
         statement = (
             llm_function_statement(opt=opt, tier=tier, test_case=test_case, variant=variant)
             .with_only_columns(DwarfFunction.uid)
